@@ -8,6 +8,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod cancel;
+pub mod cli;
 pub mod provider;
+pub mod server;
 pub mod tools;
 pub mod types;

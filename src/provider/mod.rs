@@ -170,7 +170,10 @@ impl Client {
             kind: ErrorKind::Server,
             provider: endpoint.provider.clone(),
             status: None,
-            message: format!("{}: provider calls are not implemented yet", endpoint.provider),
+            message: format!(
+                "{}: provider calls are not implemented yet",
+                endpoint.provider
+            ),
         })
     }
 

@@ -1,0 +1,1 @@
+//! Test helpers: temp dirs, the real server on --port 0, fake providers.

@@ -1,0 +1,1 @@
+//! The seven tools, through the library and the `wingman tool` command.
