@@ -23,6 +23,9 @@ use crate::error::ApiError;
 /// The request headers handlers may look at (tiny_http looks them up by name).
 const KNOWN_HEADERS: [&str; 3] = ["authorization", "content-type", "accept"];
 
+/// Connection threads beyond `max_connections` (see `Server::bind`).
+const POOL_HEADROOM: usize = 32;
+
 pub type Handler = dyn Fn(&Request) -> Response + Send + Sync;
 
 #[derive(Clone)]
@@ -57,9 +60,11 @@ impl Server {
         let addr = format!("{}:{}", bracket_v6(&options.host), options.port);
         let config = tiny_http::ServerConfig::new_http(addr.as_str())
             .map_err(|e| format!("cannot resolve {addr}: {e}"))?
-            // The pool hands a connection to an idle thread; a burst larger than the
-            // idle threads waits behind keep-alive connections. Keep enough threads.
-            .set_min_threads(options.max_connections);
+            // tiny_http's pool hands a new connection to an idle thread, and a burst
+            // larger than the idle threads can wait behind keep-alive connections.
+            // Keep a thread for every request we serve, plus room for the ones we
+            // refuse with 503 and for idle keep-alive connections.
+            .set_min_threads(options.max_connections + POOL_HEADROOM);
         let inner =
             tiny_http::Server::new(config).map_err(|e| format!("cannot listen on {addr}: {e}"))?;
         let addr = *inner
