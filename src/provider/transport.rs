@@ -67,7 +67,8 @@ fn run(agent: &ureq::Agent, request: &Prepared, tx: &SyncSender<Incoming>) {
         Err(e) => {
             let (timed_out, detail) = describe(&e);
             let _ = tx.send(Incoming::Broken {
-                connected: false,
+                // Only a connected request can wait for a response that never comes.
+                connected: timed_out,
                 timed_out,
                 detail,
             });
@@ -118,8 +119,13 @@ fn run(agent: &ureq::Agent, request: &Prepared, tx: &SyncSender<Incoming>) {
     }
 }
 
+/// Whether `e` is the idle timeout (a connect timeout is a connection failure), and
+/// what to say about it.
 fn describe(e: &ureq::Error) -> (bool, String) {
     match e {
+        ureq::Error::Timeout(ureq::Timeout::Resolve | ureq::Timeout::Connect) => {
+            (false, e.to_string())
+        }
         ureq::Error::Timeout(_) => (true, e.to_string()),
         ureq::Error::Io(io) => (is_timeout(io), io.to_string()),
         _ => (false, e.to_string()),
