@@ -920,3 +920,94 @@ fn list_models_is_empty_when_unreachable_or_invalid() {
         start.elapsed()
     );
 }
+
+// ---- Leniency: what real providers add ---------------------------------------------
+
+#[test]
+fn unknown_events_blocks_and_fields_are_ignored() {
+    let fake = FakeProvider::start();
+    let event = |data: Value| {
+        format!(
+            "event: {}\ndata: {data}\n\n",
+            data["type"].as_str().unwrap()
+        )
+    };
+    let body = [
+        ": a comment\n\n".to_string(),
+        event(json!({"type": "message_start", "message": {"usage": {"input_tokens": 3,
+            "cache_read_input_tokens": 100, "output_tokens": 1}, "service_tier": "x"}})),
+        event(json!({"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}})),
+        event(json!({"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "hmm"}})),
+        event(json!({"type": "content_block_stop", "index": 0})),
+        event(json!({"type": "brand_new_event", "whatever": [1, 2]})),
+        event(json!({"type": "content_block_start", "index": 1, "content_block": {"type": "tool_use",
+            "id": "toolu_1", "name": "glob", "input": {}}})),
+        event(json!({"type": "content_block_stop", "index": 1})),
+        event(json!({"type": "message_delta", "delta": {"stop_reason": "max_tokens"}, "usage": {"output_tokens": 7}})),
+        event(json!({"type": "message_stop"})),
+    ]
+    .concat();
+    fake.push(Reply::sse(&body));
+    let (events, result) = call(&anthropic(&fake));
+    result.unwrap();
+    assert_eq!(
+        events,
+        vec![
+            tool_call("toolu_1", "glob", json!({})),
+            usage(103, 7),
+            ProviderEvent::Stop(StopReason::MaxTokens),
+        ]
+    );
+}
+
+#[test]
+fn ollama_style_whole_tool_calls() {
+    let fake = FakeProvider::start();
+    let chunk = |choices: Value, usage: Value| {
+        format!(
+            "data: {}\n\n",
+            json!({"id": "chatcmpl-1", "system_fingerprint": "fp_ollama",
+            "choices": choices, "usage": usage})
+        )
+    };
+    let body = [
+        chunk(json!([{"index": 0, "delta": {"role": "assistant", "content": "On it.", "reasoning": "x"}}]), Value::Null),
+        chunk(json!([{"index": 0, "delta": {"role": "assistant", "content": "", "tool_calls": [
+            {"id": "call_a", "index": 0, "type": "function", "function": {"name": "bash", "arguments": "{\"command\":\"ls\"}"}},
+            {"id": "call_b", "index": 1, "type": "function", "function": {"name": "read", "arguments": "{\"path\":\"x\"}"}}]}}]),
+            Value::Null),
+        chunk(json!([{"index": 0, "delta": {"role": "assistant", "content": ""}, "finish_reason": "tool_calls"}]), Value::Null),
+        chunk(json!([]), json!({"prompt_tokens": 0, "completion_tokens": 9})),
+        "data: [DONE]\n\n".to_string(),
+    ]
+    .concat();
+    fake.push(Reply::sse(&body));
+    let (events, result) = call(&endpoint(&fake, "ollama", Protocol::OpenAi));
+    result.unwrap();
+    assert_eq!(
+        events,
+        vec![
+            text("On it."),
+            tool_call("call_a", "bash", json!({"command": "ls"})),
+            tool_call("call_b", "read", json!({"path": "x"})),
+            usage(0, 9),
+            ProviderEvent::Stop(StopReason::ToolUse),
+        ]
+    );
+}
+
+#[test]
+fn unreadable_frame_is_a_protocol_error() {
+    let fake = FakeProvider::start();
+    fake.push(Reply::sse("data: {not json\n\n"));
+    let (events, result) = call(&openai(&fake));
+    assert_eq!(events, vec![]);
+    let err = result.unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Protocol);
+    assert!(
+        err.message.starts_with("openai sent an unreadable chunk: "),
+        "{}",
+        err.message
+    );
+    assert_eq!(fake.requests().len(), 1);
+}

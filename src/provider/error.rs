@@ -151,15 +151,14 @@ pub(crate) fn http_failure(
         }),
         _ => None,
     };
-    let detail = match &parsed {
-        Some(object) => format!(" {}", object.describe()),
+    let described = parsed
+        .as_ref()
+        .map(ErrorObject::describe)
+        .filter(|d| !d.is_empty());
+    let detail = match described {
+        Some(described) => format!(" {described}"),
         None if body.trim().is_empty() => " with an empty body".to_string(),
         None => format!(": {}", quote(body.trim(), QUOTE_LIMIT)),
-    };
-    let detail = if detail == " " {
-        format!(": {}", quote(body.trim(), QUOTE_LIMIT))
-    } else {
-        detail
     };
     // OpenAI's quota error is a 429 that waiting does not fix.
     let quota = protocol == Protocol::OpenAi && parsed.as_ref().is_some_and(|o| o.is_quota());
@@ -242,6 +241,12 @@ mod tests {
             ),
             (503, "", "p returned 503 with an empty body", true),
             (400, "{}", "p returned 400: \"{}\"", false),
+            (
+                500,
+                r#"{"error":{}}"#,
+                r#"p returned 500: "{\"error\":{}}""#,
+                true,
+            ),
         ];
         for (status, body, want, retry) in cases {
             assert_eq!(

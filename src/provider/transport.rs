@@ -38,6 +38,8 @@ pub(crate) enum Incoming {
         retry_after: Option<Duration>,
         body: String,
     },
+    /// The body broke the SSE rules (a line over the cap).
+    Unreadable(String),
     /// No response, or the connection failed mid-body.
     Broken {
         connected: bool,
@@ -106,11 +108,7 @@ fn run(agent: &ureq::Agent, request: &Prepared, tx: &SyncSender<Incoming>) {
                     detail: e.to_string(),
                 }
             }
-            Err(e @ SseError::LineTooLong) => Incoming::Broken {
-                connected: true,
-                timed_out: false,
-                detail: e.to_string(),
-            },
+            Err(e @ SseError::LineTooLong) => Incoming::Unreadable(e.to_string()),
         };
         let last = !matches!(incoming, Incoming::Frame(_));
         if tx.send(incoming).is_err() || last {
