@@ -73,8 +73,11 @@ impl Client {
                 Ok(()) => return Ok(()),
                 Err(failure) => failure,
             };
+            if failure.kind == ErrorKind::Aborted {
+                return Err(failure.into_error(&endpoint.provider, 1, key));
+            }
             let retry = failure.retryable && !delivered && attempts <= self.options.max_retries;
-            if failure.kind == ErrorKind::Aborted || !retry {
+            if !retry {
                 return Err(failure.into_error(&endpoint.provider, attempts, key));
             }
             let wait = retry::delay(self.options.backoff_base, attempts, failure.retry_after);
