@@ -5,15 +5,26 @@
 //! maps its private wire structs to one `ProviderEvent` vocabulary, delivered as the
 //! bytes arrive so the agent loop can stream text with no added delay.
 //!
-//! STUB: the interface the agent loop builds on; the implementation lands with issue 3.
+//! This file holds the interface the agent loop builds on; `client.rs` runs a call.
+//! The API key goes only into request headers, never into a message or a log line.
+
+mod anthropic;
+mod client;
+mod error;
+mod history;
+mod openai;
+mod retry;
+pub mod sse;
+mod transport;
 
 use std::fmt;
 use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::cancel::Cancel;
 use crate::types::{Message, StopReason, ToolSpec, Usage};
+
+pub use client::Client;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Protocol {
@@ -145,41 +156,9 @@ impl Default for ClientOptions {
     }
 }
 
-/// One per process, shared by every run.
-pub struct Client {
-    #[allow(dead_code)]
-    options: ClientOptions,
-}
-
-impl Client {
-    pub fn new(options: ClientOptions) -> Client {
-        Client { options }
-    }
-
-    /// Runs one streamed model call, handing each event to `on_event` as it arrives.
-    /// Returns once the provider's final event was seen. Returns within about a
-    /// second of `cancel` being set, with `ErrorKind::Aborted`.
-    pub fn stream(
-        &self,
-        endpoint: &Endpoint,
-        _request: &ChatRequest<'_>,
-        _cancel: &Cancel,
-        _on_event: &mut dyn FnMut(ProviderEvent),
-    ) -> Result<(), ProviderError> {
-        Err(ProviderError {
-            kind: ErrorKind::Server,
-            provider: endpoint.provider.clone(),
-            status: None,
-            message: format!(
-                "{}: provider calls are not implemented yet",
-                endpoint.provider
-            ),
-        })
-    }
-
-    /// The live model list of a provider whose catalog is empty (ollama, lmstudio),
-    /// shaped like catalog models and keyed by id; unreachable → empty.
-    pub fn list_models(&self, _endpoint: &Endpoint) -> serde_json::Map<String, Value> {
-        serde_json::Map::new()
-    }
+/// What a vendor decoder says after each frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Progress {
+    More,
+    Done,
 }

@@ -2,7 +2,9 @@
 
 #![allow(dead_code)]
 
+pub mod fake_provider;
 pub mod http;
+pub mod sse_bodies;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
