@@ -68,7 +68,7 @@ not run interactive commands. Prefer the read, glob and grep tools to look at fi
 }
 
 pub(super) fn run(args: Args, ctx: &ToolCtx<'_>) -> Result<ToolOutput, ToolOutput> {
-    let work_dir = path::work_dir(ctx).map_err(ToolOutput::error)?;
+    let work_dir = path::work_dir(ctx).map_err(|e| ToolOutput::error(format!("bash: {e}")))?;
     if args.command.trim().is_empty() {
         return Err(ToolOutput::error("bash: argument `command` is empty"));
     }

@@ -1,1 +1,2 @@
 //! Test helpers: temp dirs, the real server on --port 0, fake providers.
+pub mod tempdir;
