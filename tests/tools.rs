@@ -408,6 +408,17 @@ fn read_refuses_binary_missing_and_directories() {
         run_in(d, "read", json!({"path": "nope/missing.rs"})),
         err("read: file not found: `nope/missing.rs` (use glob to find the right path)")
     );
+    assert!(
+        Command::new("mkfifo")
+            .arg(d.join("fifo"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert_eq!(
+        run_in(d, "read", json!({"path": "fifo"})),
+        err("read: `fifo` is not a regular file")
+    );
     assert_eq!(
         run_in(d, "read", json!({"path": "sub/"})),
         err("read: `sub/` is a directory, not a file; use glob (e.g. pattern `sub/*`) to list it")

@@ -58,6 +58,9 @@ pub(super) fn run(args: Args, ctx: &ToolCtx<'_>) -> Result<ToolOutput, ToolOutpu
     if file_path.is_dir() {
         return Err(err(format!("`{shown}` is a directory, not a file")));
     }
+    if file_path.exists() && !file_path.is_file() {
+        return Err(err(format!("`{shown}` is not a regular file")));
+    }
     let bytes = std::fs::read(&file_path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => err(format!(
             "file not found: `{shown}` (to create a file, use write)"

@@ -73,6 +73,10 @@ pub(super) fn run(args: Args, ctx: &ToolCtx<'_>) -> Result<ToolOutput, ToolOutpu
             shown.trim_end_matches('/')
         )));
     }
+    if !meta.is_file() {
+        // A FIFO or device would block or never end.
+        return Err(err(format!("`{shown}` is not a regular file")));
+    }
     let file = File::open(&file_path).map_err(|e| err(format!("cannot open `{shown}`: {e}")))?;
     let mut reader = BufReader::with_capacity(64 * 1024, file);
     let mut head = Vec::with_capacity(SNIFF_BYTES);
