@@ -10,8 +10,11 @@ use lexopt::prelude::*;
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
+const DEFAULT_MAX_CONNECTIONS: usize = 256;
+
 pub const USAGE: &str = "\
 Usage: wingman serve [--port PORT] [--host HOST] [--db PATH] [--token TOKEN] [--insecure]
+                     [--max-connections N]
        wingman tool NAME 'JSON' [--work-dir DIR]
        wingman version | --version | --help";
 
@@ -29,6 +32,9 @@ Options:
                   [env: WINGMAN_TOKEN]
   --insecure      allow a non-loopback --host without a token (the bash tool runs
                   commands on this machine: anyone who reaches the port can)
+  --max-connections N
+                  requests served at once (streams included); more get 503
+                                                               [default: 256]
   -h, --help      print this help";
 
 pub const TOOL_HELP: &str = "\
@@ -61,6 +67,7 @@ pub struct Config {
     pub db: PathBuf,
     pub token: Option<String>,
     pub insecure: bool,
+    pub max_connections: usize,
 }
 
 impl std::fmt::Debug for Config {
@@ -72,6 +79,7 @@ impl std::fmt::Debug for Config {
             .field("db", &self.db)
             .field("token", &self.token.as_ref().map(|_| "<redacted>"))
             .field("insecure", &self.insecure)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -127,6 +135,7 @@ fn parse_serve(mut parser: lexopt::Parser, env: &Env) -> Result<Command, String>
     let mut db: Option<PathBuf> = None;
     let mut token = env.wingman_token.clone();
     let mut insecure = false;
+    let mut max_connections = DEFAULT_MAX_CONNECTIONS;
     while let Some(arg) = parser.next().map_err(|e| e.to_string())? {
         match arg {
             Long("port") | Short('p') => {
@@ -150,6 +159,16 @@ fn parse_serve(mut parser: lexopt::Parser, env: &Env) -> Result<Command, String>
                 token = Some(t);
             }
             Long("insecure") => insecure = true,
+            Long("max-connections") => {
+                let raw = string_value(&mut parser, "--max-connections")?;
+                max_connections = raw
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=100_000).contains(n))
+                    .ok_or_else(|| {
+                        format!("--max-connections must be a number from 1 to 100000, got '{raw}'")
+                    })?;
+            }
             Long("help") | Short('h') => return Ok(Command::Print(SERVE_HELP.into())),
             Long("version") | Short('V') => {
                 return Ok(Command::Print(format!("wingman {VERSION}")));
@@ -167,6 +186,7 @@ fn parse_serve(mut parser: lexopt::Parser, env: &Env) -> Result<Command, String>
         db,
         token,
         insecure,
+        max_connections,
     }))
 }
 
@@ -243,6 +263,7 @@ mod tests {
                 db: PathBuf::from("/home/u/.local/share/wingman/wingman.db"),
                 token: None,
                 insecure: false,
+                max_connections: DEFAULT_MAX_CONNECTIONS,
             })
         );
     }

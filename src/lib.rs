@@ -7,9 +7,17 @@
 
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod api;
+pub mod app;
 pub mod cancel;
+pub mod catalog;
 pub mod cli;
+pub mod credentials;
+pub mod error;
+pub mod http;
 pub mod provider;
 pub mod server;
+pub mod store;
+pub mod time;
 pub mod tools;
 pub mod types;

@@ -2,7 +2,7 @@
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use wingman::cancel::Cancel;
 use wingman::tools::{self, ToolCtx, ToolOutput};
 
-use crate::support::tempdir::TempDir;
+use crate::support::TempDir;
 
 fn run_in(dir: &Path, name: &str, input: Value) -> ToolOutput {
     let cancel = Cancel::new();
@@ -22,6 +22,14 @@ fn run_in(dir: &Path, name: &str, input: Value) -> ToolOutput {
             cancel: &cancel,
         },
     )
+}
+
+/// Writes `content` to `rel` under `dir` (parents created) and returns the full path.
+fn put(dir: &TempDir, rel: &str, content: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.path().join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, content).unwrap();
+    path
 }
 
 fn ok(content: &str) -> ToolOutput {
@@ -129,7 +137,7 @@ fn no_work_dir_is_an_error_for_bash_and_file_tools() {
 #[test]
 fn paths_outside_the_work_dir_are_refused() {
     let outside = TempDir::new();
-    outside.write("secret.txt", "secret\n");
+    put(&outside, "secret.txt", "secret\n");
     let dir = TempDir::new();
     let d = dir.path();
     std::os::unix::fs::symlink(outside.path().join("secret.txt"), d.join("link.txt")).unwrap();
@@ -202,7 +210,7 @@ fn paths_outside_the_work_dir_are_refused() {
 fn symlinks_inside_the_work_dir_are_fine() {
     let dir = TempDir::new();
     let d = dir.path();
-    dir.write("real/a.txt", "hello\n");
+    put(&dir, "real/a.txt", "hello\n");
     std::os::unix::fs::symlink(d.join("real"), d.join("alias")).unwrap();
     assert_eq!(
         run_in(d, "read", json!({"path": "alias/a.txt"})),
@@ -352,7 +360,7 @@ fn bash_does_not_wait_for_a_background_child_holding_the_pipe() {
 fn read_numbers_lines_and_pages_with_offset_and_limit() {
     let dir = TempDir::new();
     let d = dir.path();
-    dir.write("a.txt", "one\ntwo\r\nthree\nfour\n");
+    put(&dir, "a.txt", "one\ntwo\r\nthree\nfour\n");
     assert_eq!(
         run_in(d, "read", json!({"path": "a.txt"})),
         ok("     1\tone\n     2\ttwo\n     3\tthree\n     4\tfour")
@@ -365,7 +373,7 @@ fn read_numbers_lines_and_pages_with_offset_and_limit() {
         run_in(d, "read", json!({"path": "a.txt", "offset": 9})),
         err("read: `offset` 9 is past the end of `a.txt`, which has 4 lines")
     );
-    dir.write("empty.txt", "");
+    put(&dir, "empty.txt", "");
     assert_eq!(
         run_in(d, "read", json!({"path": "empty.txt"})),
         ok("(`empty.txt` is empty)")
@@ -376,7 +384,7 @@ fn read_numbers_lines_and_pages_with_offset_and_limit() {
 fn read_cuts_long_lines_and_defaults_to_2000_lines() {
     let dir = TempDir::new();
     let d = dir.path();
-    dir.write("long.txt", format!("{}\n", "x".repeat(2500)));
+    put(&dir, "long.txt", format!("{}\n", "x".repeat(2500)));
     assert_eq!(
         run_in(d, "read", json!({"path": "long.txt"})),
         ok(&format!(
@@ -385,7 +393,7 @@ fn read_cuts_long_lines_and_defaults_to_2000_lines() {
         ))
     );
     let many: String = (1..=2500).map(|i| format!("{i}\n")).collect();
-    dir.write("many.txt", many);
+    put(&dir, "many.txt", many);
     let out = run_in(d, "read", json!({"path": "many.txt"}));
     assert!(
         out.content.ends_with(
@@ -398,7 +406,7 @@ fn read_cuts_long_lines_and_defaults_to_2000_lines() {
 fn read_refuses_binary_missing_and_directories() {
     let dir = TempDir::new();
     let d = dir.path();
-    dir.write("bin.dat", [0x7f, b'E', b'L', b'F', 0, 1, 2]);
+    put(&dir, "bin.dat", [0x7f, b'E', b'L', b'F', 0, 1, 2]);
     std::fs::create_dir(d.join("sub")).unwrap();
     assert_eq!(
         run_in(d, "read", json!({"path": "bin.dat"})),
@@ -428,7 +436,7 @@ fn read_refuses_binary_missing_and_directories() {
 #[test]
 fn read_shows_invalid_utf8_lossily_with_a_note() {
     let dir = TempDir::new();
-    dir.write("latin1.txt", b"caf\xe9\n");
+    put(&dir, "latin1.txt", b"caf\xe9\n");
     assert_eq!(
         run_in(dir.path(), "read", json!({"path": "latin1.txt"})),
         ok(
@@ -476,7 +484,7 @@ fn write_creates_parents_and_replaces_atomically() {
 fn write_keeps_the_permissions_of_a_replaced_file() {
     use std::os::unix::fs::PermissionsExt;
     let dir = TempDir::new();
-    let script = dir.write("run.sh", "#!/bin/sh\n");
+    let script = put(&dir, "run.sh", "#!/bin/sh\n");
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     run_in(
         dir.path(),
@@ -493,7 +501,7 @@ fn write_keeps_the_permissions_of_a_replaced_file() {
 fn edit_replaces_exactly_once_or_all() {
     let dir = TempDir::new();
     let d = dir.path();
-    let file = dir.write("f.rs", "let a = 1;\nlet b = 1;\n");
+    let file = put(&dir, "f.rs", "let a = 1;\nlet b = 1;\n");
     assert_eq!(
         run_in(
             d,
@@ -524,7 +532,7 @@ fn edit_replaces_exactly_once_or_all() {
 fn edit_fails_clearly() {
     let dir = TempDir::new();
     let d = dir.path();
-    let file = dir.write("f.rs", "x\nx\n");
+    let file = put(&dir, "f.rs", "x\nx\n");
     assert_eq!(
         run_in(
             d,
@@ -581,7 +589,7 @@ fn glob_lists_newest_first_and_skips_vendor_folders() {
         ("node_modules/x/y.rs", 5_000),
         ("target/debug/z.rs", 5_000),
     ] {
-        let path = dir.write(rel, "");
+        let path = put(&dir, rel, "");
         set_mtime(&path, mtime);
     }
     assert_eq!(
@@ -612,7 +620,7 @@ fn glob_lists_newest_first_and_skips_vendor_folders() {
 fn glob_stops_at_100_with_a_note() {
     let dir = TempDir::new();
     for i in 0..120 {
-        let path = dir.write(&format!("f{i:03}.txt"), "");
+        let path = put(&dir, &format!("f{i:03}.txt"), "");
         set_mtime(&path, 1_000 + i);
     }
     let out = run_in(dir.path(), "glob", json!({"pattern": "*.txt"}));
@@ -633,15 +641,16 @@ fn glob_stops_at_100_with_a_note() {
 fn grep_prints_path_line_text_and_filters_by_include() {
     let dir = TempDir::new();
     let d = dir.path();
-    dir.write(
+    put(
+        &dir,
         "src/main.rs",
         "fn main() {\n    helper();\n}\nfn helper() {}\n",
     );
-    dir.write("src/lib.txt", "fn not_rust\n");
-    dir.write("README.md", "no functions here\n");
-    dir.write("node_modules/m/index.rs", "fn vendored\n");
-    dir.write(".git/x.rs", "fn git\n");
-    dir.write("target/t.rs", "fn built\n");
+    put(&dir, "src/lib.txt", "fn not_rust\n");
+    put(&dir, "README.md", "no functions here\n");
+    put(&dir, "node_modules/m/index.rs", "fn vendored\n");
+    put(&dir, ".git/x.rs", "fn git\n");
+    put(&dir, "target/t.rs", "fn built\n");
     assert_eq!(
         run_in(d, "grep", json!({"pattern": "^fn \\w+"})),
         ok("src/lib.txt:1: fn not_rust\nsrc/main.rs:1: fn main() {\nsrc/main.rs:4: fn helper() {}")
@@ -676,8 +685,8 @@ fn grep_prints_path_line_text_and_filters_by_include() {
 fn grep_skips_binary_files_and_reports_bad_patterns() {
     let dir = TempDir::new();
     let d = dir.path();
-    dir.write("blob.bin", b"needle\0\x01\x02needle\n");
-    dir.write("text.txt", "a needle\n");
+    put(&dir, "blob.bin", b"needle\0\x01\x02needle\n");
+    put(&dir, "text.txt", "a needle\n");
     assert_eq!(
         run_in(d, "grep", json!({"pattern": "needle"})),
         ok("text.txt:1: a needle")
@@ -705,7 +714,7 @@ fn grep_stops_at_100_matches_and_cuts_long_lines() {
     let dir = TempDir::new();
     let d = dir.path();
     let lines: String = (1..=150).map(|i| format!("hit {i}\n")).collect();
-    dir.write("many.txt", lines);
+    put(&dir, "many.txt", lines);
     let expected: Vec<String> = (1..=100)
         .map(|i| format!("many.txt:{i}: hit {i}"))
         .collect();
@@ -717,7 +726,7 @@ fn grep_stops_at_100_matches_and_cuts_long_lines() {
             expected.join("\n")
         ))
     );
-    dir.write("long.txt", format!("start {}\n", "y".repeat(1000)));
+    put(&dir, "long.txt", format!("start {}\n", "y".repeat(1000)));
     assert_eq!(
         run_in(
             d,
@@ -739,7 +748,7 @@ fn grep_counts_lines_across_read_blocks() {
     for i in 1..=40_000 {
         text.push_str(&format!("line number {i}\n"));
     }
-    dir.write("big.txt", text);
+    put(&dir, "big.txt", text);
     assert_eq!(
         run_in(
             dir.path(),
@@ -917,7 +926,7 @@ fn wingman_tool(dir: &Path, args: &[&str]) -> (Option<i32>, String) {
 fn wingman_tool_prints_the_result_and_exits_1_on_a_tool_error() {
     let dir = TempDir::new();
     let d = dir.path();
-    dir.write("a.txt", "hi\n");
+    put(&dir, "a.txt", "hi\n");
     assert_eq!(
         wingman_tool(d, &["read", r#"{"path": "a.txt"}"#]),
         (Some(0), "     1\thi\n".to_string())
