@@ -16,7 +16,7 @@ use crate::store::Store;
 pub struct App {
     pub store: Store,
     pub provider: provider::Client,
-    pub runs: Runs,
+    pub runs: Arc<Runs>,
     shutting_down: AtomicBool,
 }
 
@@ -25,7 +25,7 @@ impl App {
         App {
             store,
             provider,
-            runs: Runs::default(),
+            runs: Arc::new(Runs::default()),
             shutting_down: AtomicBool::new(false),
         }
     }
@@ -49,13 +49,13 @@ pub struct Runs {
 }
 
 /// Held by a running loop; removes the entry (the session is idle again) on drop.
-pub struct RunGuard<'a> {
-    runs: &'a Runs,
+pub struct RunGuard {
+    runs: Arc<Runs>,
     session_id: String,
     pub cancel: Cancel,
 }
 
-impl Drop for RunGuard<'_> {
+impl Drop for RunGuard {
     fn drop(&mut self) {
         self.runs.lock().remove(&self.session_id);
         self.runs.ended.notify_all();
@@ -70,7 +70,7 @@ impl Runs {
     }
 
     /// Marks the session running; `None` when it already is.
-    pub fn start(&self, session_id: &str) -> Option<RunGuard<'_>> {
+    pub fn start(self: &Arc<Self>, session_id: &str) -> Option<RunGuard> {
         let mut map = self.lock();
         if map.contains_key(session_id) {
             return None;
@@ -78,7 +78,7 @@ impl Runs {
         let cancel = Cancel::new();
         map.insert(session_id.to_string(), cancel.clone());
         Some(RunGuard {
-            runs: self,
+            runs: self.clone(),
             session_id: session_id.to_string(),
             cancel,
         })
@@ -116,6 +116,3 @@ impl Runs {
         self.lock().values().for_each(Cancel::cancel);
     }
 }
-
-/// Allows `Arc<App>` handlers to share one type name.
-pub type SharedApp = Arc<App>;

@@ -10,15 +10,17 @@ pub mod openapi;
 mod providers;
 mod sessions;
 
+use std::sync::Arc;
+
 use crate::app::App;
 use crate::error::ApiError;
 use crate::http::{Method, Request, Response};
 
-pub fn handle(app: &App, request: &Request) -> Response {
+pub fn handle(app: &Arc<App>, request: &Request) -> Response {
     route(app, request).into()
 }
 
-fn route(app: &App, req: &Request) -> Result<Response, ApiError> {
+fn route(app: &Arc<App>, req: &Request) -> Result<Response, ApiError> {
     use Method::{Delete, Get, Post, Put};
     let segments: Vec<&str> = req.segments.iter().map(String::as_str).collect();
     let method = &req.method;
