@@ -6,5 +6,6 @@
 mod support;
 
 mod api;
+mod messages;
 mod provider;
 mod tools;

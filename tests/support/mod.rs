@@ -61,6 +61,11 @@ impl Wingman {
         Wingman::start_on(dir, db, args, env)
     }
 
+    /// A new server on an existing database file (after a crash, say).
+    pub fn start_on_db(db: &Path) -> Wingman {
+        Wingman::start_on(TempDir::new(), db.to_path_buf(), &[], &[])
+    }
+
     fn start_on(dir: TempDir, db: PathBuf, args: &[&str], env: &[(&str, &str)]) -> Wingman {
         let stderr = dir.path().join(format!(
             "stderr-{}.log",
