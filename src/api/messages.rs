@@ -145,12 +145,17 @@ pub fn stream(app: &Arc<App>, session_id: &str, req: &Request) -> Result<Respons
             );
             return;
         }
-        relay(sse, &rx, &cancel);
+        relay(sse, &rx, &cancel, KEEP_ALIVE);
     }))
 }
 
 /// Writes the run's events until `done` or `error`; aborts the run if the client leaves.
-fn relay(sse: &mut SseWriter<'_>, rx: &mpsc::Receiver<Relay>, cancel: &crate::cancel::Cancel) {
+fn relay(
+    sse: &mut SseWriter<'_>,
+    rx: &mpsc::Receiver<Relay>,
+    cancel: &crate::cancel::Cancel,
+    keep_alive: Duration,
+) {
     let mut last_write = Instant::now();
     loop {
         match rx.recv_timeout(POLL) {
@@ -171,7 +176,7 @@ fn relay(sse: &mut SseWriter<'_>, rx: &mpsc::Receiver<Relay>, cancel: &crate::ca
             Err(RecvTimeoutError::Timeout) => {
                 if sse.client_gone() {
                     cancel.cancel();
-                } else if last_write.elapsed() >= KEEP_ALIVE {
+                } else if last_write.elapsed() >= keep_alive {
                     if sse.comment("keep-alive").is_err() {
                         cancel.cancel();
                     }
@@ -180,5 +185,63 @@ fn relay(sse: &mut SseWriter<'_>, rx: &mpsc::Receiver<Relay>, cancel: &crate::ca
             }
             Err(RecvTimeoutError::Disconnected) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{StopReason, Usage};
+
+    #[test]
+    fn relay_sends_keep_alives_while_silent_then_done() {
+        let (tx, rx) = mpsc::channel();
+        let cancel = crate::cancel::Cancel::new();
+        let producer = std::thread::spawn(move || {
+            tx.send(Relay::Event(Event::Text("hi".into()))).unwrap();
+            std::thread::sleep(Duration::from_millis(450));
+            let outcome = Outcome {
+                response: "hi".into(),
+                tool_calls: Vec::new(),
+                usage: Usage::default(),
+                steps: 1,
+                stop_reason: StopReason::EndTurn,
+            };
+            tx.send(Relay::Done(Ok(outcome))).unwrap();
+        });
+        let mut out = Vec::new();
+        let mut sse = SseWriter::new(&mut out, None);
+        relay(&mut sse, &rx, &cancel, Duration::from_millis(150));
+        producer.join().unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let keep_alives = text.matches(": keep-alive\n\n").count();
+        assert!(
+            (2..=3).contains(&keep_alives),
+            "{keep_alives} keep-alives in {text:?}"
+        );
+        assert!(text.contains("event: text\ndata: {\"text\":\"hi\"}\n\n"));
+        assert!(text.contains("event: done\n"));
+        assert!(!cancel.is_cancelled());
+    }
+
+    #[test]
+    fn relay_cancels_the_run_when_a_write_fails() {
+        struct Broken;
+        impl std::io::Write for Broken {
+            fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+                Err(std::io::ErrorKind::BrokenPipe.into())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let (tx, rx) = mpsc::channel();
+        let cancel = crate::cancel::Cancel::new();
+        tx.send(Relay::Event(Event::Text("hi".into()))).unwrap();
+        drop(tx);
+        let mut broken = Broken;
+        let mut sse = SseWriter::new(&mut broken, None);
+        relay(&mut sse, &rx, &cancel, Duration::from_secs(15));
+        assert!(cancel.is_cancelled());
     }
 }

@@ -25,7 +25,7 @@ pub struct SseWriter<'a> {
 }
 
 impl<'a> SseWriter<'a> {
-    pub(super) fn new(out: &'a mut dyn Write, watch: Option<Watch>) -> SseWriter<'a> {
+    pub(crate) fn new(out: &'a mut dyn Write, watch: Option<Watch>) -> SseWriter<'a> {
         SseWriter {
             out,
             watch,
@@ -63,7 +63,7 @@ impl<'a> SseWriter<'a> {
     }
 
     /// The last chunk; the connection closes after it.
-    pub(super) fn finish(&mut self) {
+    pub(crate) fn finish(&mut self) {
         if !self.failed {
             let _ = self
                 .out
