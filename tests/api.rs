@@ -859,3 +859,26 @@ fn sigterm_exits_zero_and_checkpoints() {
         "{log}"
     );
 }
+
+#[test]
+fn keep_alive_connections_serve_request_after_request() {
+    let w = Wingman::start();
+    let mut conn = connect(w.port);
+    let mut reader = BufReader::new(conn.try_clone().unwrap());
+    for path in [
+        "/provider/anthropic/models",
+        "/health",
+        "/provider/openai/models",
+        "/nope",
+    ] {
+        write_request(&mut conn, "GET", path, &[], None, false);
+        let r = read_reply(&mut reader);
+        let want = if path == "/nope" { 404 } else { 200 };
+        assert_eq!(r.status, want, "{path}");
+        assert_eq!(
+            r.header("content-length"),
+            Some(r.body.len().to_string().as_str())
+        );
+        r.json();
+    }
+}
