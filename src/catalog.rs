@@ -4,35 +4,83 @@
 //!
 //! Parsed once, on first use, so start-up stays fast.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
 
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde::de::IgnoredAny;
+use serde_json::value::RawValue;
 
 use crate::provider::Protocol;
 
 const RAW: &str = include_str!("models.json");
 
-/// One provider of the catalog.
-#[derive(Debug, Clone, Deserialize)]
+/// One provider of the catalog. Its models stay unparsed JSON inside the binary
+/// (parsing all 4,000 into values would cost ~20 MiB of resident memory); a
+/// listing is served as the raw text, one model is parsed out on demand.
+#[derive(Debug, Clone)]
 pub struct Provider {
     pub id: String,
     pub name: String,
     pub protocol: String,
     pub api: String,
-    #[serde(default)]
     pub env: Vec<String>,
-    #[serde(default)]
     pub doc: Option<String>,
-    /// models.dev's model objects, keyed by id, as served.
+    pub model_count: usize,
+    models: Option<&'static RawValue>,
+}
+
+#[derive(Deserialize)]
+struct Entry {
+    id: String,
+    name: String,
+    protocol: String,
+    api: String,
     #[serde(default)]
-    pub models: Map<String, Value>,
+    env: Vec<String>,
+    #[serde(default)]
+    doc: Option<String>,
+    #[serde(default, borrow)]
+    models: Option<&'static RawValue>,
 }
 
 impl Provider {
     pub fn protocol(&self) -> Option<Protocol> {
         Protocol::parse(&self.protocol)
+    }
+
+    /// models.dev's model objects keyed by id, as served (raw JSON text).
+    pub fn models(&self) -> Option<&'static RawValue> {
+        self.models.filter(|_| self.model_count > 0)
+    }
+
+    /// One model object, when the catalog has it.
+    pub fn model(&self, id: &str) -> Option<&'static RawValue> {
+        let all: HashMap<String, &'static RawValue> =
+            serde_json::from_str(self.models?.get()).ok()?;
+        all.get(id).copied()
+    }
+
+    /// A provider built from JSON text (the catalog's shape), for tests.
+    pub fn from_json(raw: &'static str) -> Result<Provider, serde_json::Error> {
+        Provider::from_entry(serde_json::from_str(raw)?)
+    }
+
+    fn from_entry(e: Entry) -> Result<Provider, serde_json::Error> {
+        let model_count = match e.models {
+            Some(raw) => serde_json::from_str::<HashMap<String, IgnoredAny>>(raw.get())?.len(),
+            None => 0,
+        };
+        Ok(Provider {
+            id: e.id,
+            name: e.name,
+            protocol: e.protocol,
+            api: e.api,
+            env: e.env,
+            doc: e.doc,
+            model_count,
+            models: e.models,
+        })
     }
 }
 
@@ -50,8 +98,12 @@ pub fn provider(name: &str) -> Option<&'static Provider> {
     get().get(name)
 }
 
-fn parse(raw: &str) -> Result<Catalog, serde_json::Error> {
-    serde_json::from_str(raw)
+fn parse(raw: &'static str) -> Result<Catalog, serde_json::Error> {
+    let entries: BTreeMap<String, Entry> = serde_json::from_str(raw)?;
+    entries
+        .into_iter()
+        .map(|(name, e)| Ok((name, Provider::from_entry(e)?)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -72,6 +124,11 @@ mod tests {
             (anthropic.protocol.as_str(), anthropic.api.as_str()),
             ("anthropic", "https://api.anthropic.com/v1")
         );
-        assert!(anthropic.models.contains_key("claude-sonnet-4-5"));
+        assert_eq!(anthropic.model_count, 24);
+        let sonnet: serde_json::Value =
+            serde_json::from_str(anthropic.model("claude-sonnet-4-5").unwrap().get()).unwrap();
+        assert_eq!(sonnet["id"], "claude-sonnet-4-5");
+        assert!(anthropic.model("nope").is_none());
+        assert!(catalog["ollama"].models().is_none());
     }
 }

@@ -108,10 +108,10 @@ mod tests {
 
     #[test]
     fn stored_credentials_win_and_placeholders_fill() {
-        let provider: Provider = serde_json::from_value(serde_json::json!({
-            "id": "cf", "name": "CF", "protocol": "openai",
-            "api": "https://x/${WINGMAN_TEST_UNSET_ACCOUNT}/v1", "env": ["WINGMAN_TEST_UNSET_ACCOUNT", "WINGMAN_TEST_UNSET_KEY"]
-        }))
+        let provider = Provider::from_json(
+            r#"{"id": "cf", "name": "CF", "protocol": "openai", "api": "https://x/${WINGMAN_TEST_UNSET_ACCOUNT}/v1",
+                "env": ["WINGMAN_TEST_UNSET_ACCOUNT", "WINGMAN_TEST_UNSET_KEY"]}"#,
+        )
         .unwrap();
         assert_eq!(
             key_vars(&provider).collect::<Vec<_>>(),

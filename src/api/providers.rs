@@ -26,7 +26,7 @@ fn info(provider: &Provider, stored: Option<&Credential>) -> Value {
         "api": provider.api,
         "auth_types": ["api_key"],
         "configured": credentials::resolve(provider, stored).is_some(),
-        "model_count": provider.models.len(),
+        "model_count": provider.model_count,
     })
 }
 
@@ -49,8 +49,8 @@ pub fn get(app: &App, name: &str) -> Result<Response, ApiError> {
 
 pub fn models(app: &App, name: &str) -> Result<Response, ApiError> {
     let provider = find(name)?;
-    if !provider.models.is_empty() {
-        return Ok(Response::ok(&provider.models));
+    if let Some(models) = provider.models() {
+        return Ok(Response::ok(models));
     }
     // Local servers (ollama, lmstudio…) have no catalog: ask them what they serve.
     let stored = app.store.credential(name)?;
@@ -63,7 +63,7 @@ pub fn models(app: &App, name: &str) -> Result<Response, ApiError> {
 
 pub fn model(name: &str, id: &str) -> Result<Response, ApiError> {
     let provider = find(name)?;
-    provider.models.get(id).map(Response::ok).ok_or_else(|| {
+    provider.model(id).map(Response::ok).ok_or_else(|| {
         ApiError::NotFound(format!(
             "provider `{name}` has no model `{id}` in the catalog"
         ))
