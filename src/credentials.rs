@@ -4,6 +4,8 @@
 //! are filled from the environment. This is the only place that reads provider
 //! environment variables.
 
+use std::sync::OnceLock;
+
 use crate::catalog::Provider;
 use crate::provider::{Endpoint, Protocol};
 use crate::store::Credential;
@@ -37,6 +39,23 @@ pub fn env_key(provider: &Provider) -> Option<String> {
     key_vars(provider).find_map(|var| std::env::var(var).ok().filter(|v| !v.is_empty()))
 }
 
+/// Environment variables that may hold a secret of the server: every variable a
+/// catalog provider reads its key from, and `WINGMAN_TOKEN`. The bash tool's
+/// child processes run without them.
+pub fn secret_env_vars() -> &'static [String] {
+    static VARS: OnceLock<Vec<String>> = OnceLock::new();
+    VARS.get_or_init(|| {
+        let mut vars: Vec<String> = crate::catalog::get()
+            .values()
+            .flat_map(|p| key_vars(p).cloned())
+            .collect();
+        vars.push("WINGMAN_TOKEN".to_string());
+        vars.sort();
+        vars.dedup();
+        vars
+    })
+}
+
 /// True for base URLs on this machine, where local servers need no key.
 pub fn is_loopback(url: &str) -> bool {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
@@ -54,8 +73,9 @@ pub fn resolve(provider: &Provider, stored: Option<&Credential>) -> Option<(Endp
     let base_url = stored
         .and_then(|c| c.base_url.clone())
         .unwrap_or_else(|| fill_placeholders(&provider.api));
-    let (api_key, source) = match stored {
-        Some(c) => (Some(c.key.clone()).filter(|k| !k.is_empty()), Source::Db),
+    // A stored entry may hold only a base_url: the key then comes from the environment.
+    let (api_key, source) = match stored.map(|c| c.key.clone()).filter(|k| !k.is_empty()) {
+        Some(key) => (Some(key), Source::Db),
         None => (env_key(provider), Source::Env),
     };
     if api_key.is_none() && !is_loopback(&base_url) {

@@ -16,6 +16,7 @@ pub mod cli;
 pub mod credentials;
 pub mod error;
 pub mod http;
+pub mod log;
 pub mod provider;
 pub mod server;
 pub mod store;

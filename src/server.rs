@@ -59,10 +59,7 @@ pub fn run(config: Config) -> Result<(), String> {
     let stopping_app = app.clone();
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            eprintln!(
-                "{} received signal {signal}: shutting down",
-                crate::time::now()
-            );
+            crate::log::line(&format!("received signal {signal}: shutting down"));
             stopping_app.shut_down();
             stop();
         }
@@ -77,7 +74,7 @@ pub fn run(config: Config) -> Result<(), String> {
     app.store
         .close()
         .map_err(|e| format!("cannot close the database cleanly: {e}"))?;
-    eprintln!("{} stopped", crate::time::now());
+    crate::log::line("stopped");
     Ok(())
 }
 

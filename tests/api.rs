@@ -882,3 +882,47 @@ fn keep_alive_connections_serve_request_after_request() {
         r.json();
     }
 }
+
+#[test]
+fn a_closed_stderr_does_not_stop_serving_or_shutdown() {
+    let dir = TempDir::new();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_wingman"))
+        .args(["serve", "--port", "0", "--db"])
+        .arg(dir.path().join("w.db"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take()); // like `wingman serve 2>&1 | head -1` once head exits
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut BufReader::new(child.stdout.take().unwrap()), &mut line)
+        .unwrap();
+    let port: u16 = line.trim().rsplit(':').next().unwrap().parse().unwrap();
+    for _ in 0..3 {
+        assert_eq!(http::request(port, "GET", "/health", &[], None).status, 200);
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "SIGTERM ignored");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn a_stored_base_url_without_key_takes_the_key_from_the_environment() {
+    let w = Wingman::start_with(&[], &[("ANTHROPIC_API_KEY", "sk-env-77")]);
+    let r = w.put("/provider/auth", &json!({"providers": {"anthropic": {"type": "api_key", "base_url": "http://127.0.0.1:9/v1"}}}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        w.get("/provider/auth").json()["providers"]["anthropic"],
+        json!({"type": "api_key", "configured": true, "base_url": "http://127.0.0.1:9/v1", "source": "env"})
+    );
+}

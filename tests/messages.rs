@@ -887,3 +887,104 @@ fn twenty_sessions_run_at_once() {
         assert_no_dangling_tool_use(&history);
     }
 }
+
+#[test]
+fn a_blocking_client_that_leaves_aborts_the_run() {
+    let s = setup(json!({}));
+    s.fake.push(Reply::sse(
+        &AnthropicSse::new()
+            .tool_use(
+                "toolu_sleep",
+                "bash",
+                json!({"command": "echo $$ > pid; exec sleep 30"}),
+            )
+            .build(),
+    ));
+    let mut conn = connect(s.w.port);
+    let body = json!({"agent_id": s.agent, "prompt": "sleep"}).to_string();
+    write_request(
+        &mut conn,
+        "POST",
+        &format!("/sessions/{}/message", s.session),
+        &[],
+        Some(&body),
+        true,
+    );
+    let pid_file = s.work.path().join("pid");
+    assert!(eventually(Duration::from_secs(10), || {
+        std::fs::read_to_string(&pid_file).is_ok_and(|p| p.ends_with('\n'))
+    }));
+    let pid = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .to_string();
+    let start = Instant::now();
+    drop(conn);
+    assert!(
+        eventually(Duration::from_secs(2), || !alive(&pid)),
+        "sleep survived the client"
+    );
+    assert!(eventually(Duration::from_secs(2), || s
+        .w
+        .get(&format!("/sessions/{}", s.session))
+        .json()["status"]
+        == json!("idle")));
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert_no_dangling_tool_use(s.history().as_array().unwrap());
+}
+
+#[test]
+fn bash_never_sees_the_servers_secrets() {
+    let fake = FakeProvider::start();
+    let w = Wingman::start_with(
+        &[],
+        &[
+            ("ANTHROPIC_API_KEY", "sk-env-secret-55"),
+            ("GROQ_API_KEY", "gsk-secret-56"),
+        ],
+    );
+    // Stored base_url only: the key comes from the environment.
+    w.put(
+        "/provider/auth",
+        &json!({"providers": {"anthropic": {"type": "api_key", "base_url": fake.base_url()}}}),
+    );
+    let agent = w.agent(json!({"name": "env", "tools": ["bash"]}));
+    let work = TempDir::new();
+    let session = w.session(work.path());
+    fake.push(Reply::sse(
+        &AnthropicSse::new()
+            .tool_use(
+                "toolu_env",
+                "bash",
+                json!({"command": "env; echo HOME=$HOME"}),
+            )
+            .build(),
+    ));
+    fake.push(Reply::sse(&AnthropicSse::new().text("ok").build()));
+    let r = w.post(
+        &format!("/sessions/{session}/message"),
+        &json!({"agent_id": agent, "prompt": "env"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let output = r.json()["tool_calls"][0]["output"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(output.contains("HOME="), "{output}");
+    for secret in ["sk-env-secret-55", "gsk-secret-56"] {
+        assert!(!output.contains(secret), "bash saw {secret}");
+        assert!(!w.get(&format!("/sessions/{session}")).body.contains(secret));
+    }
+    // The provider itself did get the key from the environment.
+    assert_eq!(
+        fake.requests()[0]
+            .headers
+            .get("x-api-key")
+            .map(String::as_str),
+        Some("sk-env-secret-55")
+    );
+}

@@ -111,6 +111,8 @@ fn run_error(e: RunError) -> ApiError {
 
 pub fn send(app: &Arc<App>, session_id: &str, req: &Request) -> Result<Response, ApiError> {
     let prepared = prepare(app, session_id, req)?;
+    // A client that gives up (Ctrl-C on curl) aborts the run, as with the stream.
+    let _watch = req.on_disconnect(&prepared.guard.cancel);
     let outcome = execute(app, &prepared, &mut |_| {}).map_err(run_error)?;
     Ok(Response::ok(&outcome))
 }

@@ -74,9 +74,13 @@ pub fn auth_status(app: &App) -> Result<Response, ApiError> {
     let stored = app.store.credentials()?;
     let mut providers = Map::new();
     for c in &stored {
+        // An entry with only a base_url takes its key from the environment.
+        let resolved =
+            catalog::provider(&c.provider).and_then(|p| credentials::resolve(p, Some(c)));
+        let source = resolved.as_ref().map_or(Source::Db, |(_, source)| *source);
         providers.insert(
             c.provider.clone(),
-            json!({"type": c.kind, "configured": true, "base_url": c.base_url, "source": Source::Db.as_str()}),
+            json!({"type": c.kind, "configured": resolved.is_some(), "base_url": c.base_url, "source": source.as_str()}),
         );
     }
     for p in catalog::get().values() {

@@ -13,6 +13,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use crate::cancel::Cancel;
+
 const POLL: Duration = Duration::from_millis(250);
 /// The `st` column's value for CLOSE_WAIT: the peer sent FIN, we have not closed.
 const CLOSE_WAIT: u8 = 0x08;
@@ -42,6 +44,8 @@ struct Entry {
     local_port: u16,
     remote: SocketAddr,
     closed: Arc<AtomicBool>,
+    /// Set too when the peer closes (a blocking request's run).
+    cancel: Option<Cancel>,
 }
 
 type Registry = Mutex<HashMap<u64, Entry>>;
@@ -51,8 +55,9 @@ fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// Starts watching the connection `remote` → our `local_port`.
-pub fn watch(local_port: u16, remote: SocketAddr) -> Watch {
+/// Starts watching the connection `remote` → our `local_port`; when the peer
+/// closes, `peer_closed()` turns true and `cancel` (if any) is cancelled.
+pub fn watch(local_port: u16, remote: SocketAddr, cancel: Option<Cancel>) -> Watch {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     static WATCHER: OnceLock<()> = OnceLock::new();
     WATCHER.get_or_init(|| {
@@ -66,6 +71,7 @@ pub fn watch(local_port: u16, remote: SocketAddr) -> Watch {
         local_port,
         remote,
         closed: closed.clone(),
+        cancel,
     };
     registry()
         .lock()
@@ -77,10 +83,11 @@ pub fn watch(local_port: u16, remote: SocketAddr) -> Watch {
 fn watch_loop() {
     loop {
         std::thread::sleep(POLL);
-        let wanted: Vec<(u16, SocketAddr, Arc<AtomicBool>)> = {
+        type Wanted = (u16, SocketAddr, Arc<AtomicBool>, Option<Cancel>);
+        let wanted: Vec<Wanted> = {
             let map = registry().lock().unwrap_or_else(|p| p.into_inner());
             map.values()
-                .map(|e| (e.local_port, e.remote, e.closed.clone()))
+                .map(|e| (e.local_port, e.remote, e.closed.clone(), e.cancel.clone()))
                 .collect()
         };
         if wanted.is_empty() {
@@ -98,12 +105,15 @@ fn watch_loop() {
             .filter(|(_, _, state)| *state == CLOSE_WAIT)
             .map(|(port, remote, _)| (port, remote))
             .collect();
-        for (port, remote, closed) in wanted {
+        for (port, remote, closed, cancel) in wanted {
             if closing
                 .iter()
                 .any(|(p, r)| *p == port && same_peer(*r, remote))
             {
                 closed.store(true, Ordering::SeqCst);
+                if let Some(cancel) = cancel {
+                    cancel.cancel();
+                }
             }
         }
     }
@@ -180,7 +190,12 @@ mod tests {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let client = TcpStream::connect(listener.local_addr().unwrap()).unwrap();
         let (_server_side, peer) = listener.accept().unwrap();
-        let watch = watch(listener.local_addr().unwrap().port(), peer);
+        let cancel = Cancel::new();
+        let watch = watch(
+            listener.local_addr().unwrap().port(),
+            peer,
+            Some(cancel.clone()),
+        );
         assert!(!watch.peer_closed());
         drop(client);
         let deadline = std::time::Instant::now() + Duration::from_secs(5);
@@ -188,5 +203,6 @@ mod tests {
             std::thread::sleep(Duration::from_millis(20));
         }
         assert!(watch.peer_closed() || !std::path::Path::new("/proc/net/tcp").exists());
+        assert_eq!(cancel.is_cancelled(), watch.peer_closed());
     }
 }

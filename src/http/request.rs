@@ -1,6 +1,10 @@
 //! An owned request: what handlers see instead of tiny_http's type.
 
 use std::io::Read;
+use std::net::SocketAddr;
+
+use super::disconnect::Watch;
+use crate::cancel::Cancel;
 
 /// The methods the API routes on; anything else is kept by name for 405 messages.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +38,8 @@ pub struct Request {
     /// Header names lower-cased.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// (our port, the client's address), for noticing a client that leaves.
+    pub peer: Option<(u16, SocketAddr)>,
 }
 
 impl Request {
@@ -55,7 +61,15 @@ impl Request {
             segments,
             headers,
             body,
+            peer: None,
         }
+    }
+
+    /// Cancels `cancel` if the client closes its connection before the returned
+    /// watch is dropped (a long blocking request whose client gave up).
+    pub fn on_disconnect(&self, cancel: &Cancel) -> Option<Watch> {
+        self.peer
+            .map(|(port, remote)| super::disconnect::watch(port, remote, Some(cancel.clone())))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

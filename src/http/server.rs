@@ -135,7 +135,7 @@ impl Server {
             if spawned.is_err() {
                 // Out of threads: the request (moved into the closure) is dropped,
                 // which closes its connection.
-                eprintln!("{} cannot start a worker thread", crate::time::now());
+                crate::log::line("cannot start a worker thread");
             }
         }
         let deadline = Instant::now() + drain;
@@ -187,6 +187,7 @@ fn handle(
     let declared = raw.body_length();
     let remote = raw.remote_addr().copied();
     let mut request = Request::new(method, &url, headers, Vec::new());
+    request.peer = remote.map(|remote| (local_port, remote));
 
     let early = if !authorized(&request, options.token.as_deref()) {
         Some((ApiError::Unauthorized, false))
@@ -233,7 +234,7 @@ fn handle(
         Body::Stream(write) => {
             let mut out = raw.into_writer();
             if out.write_all(HEAD).and_then(|()| out.flush()).is_ok() {
-                let watch = remote.map(|r| disconnect::watch(local_port, r));
+                let watch = remote.map(|r| disconnect::watch(local_port, r, None));
                 let mut sse = SseWriter::new(&mut *out, watch);
                 if catch_unwind(AssertUnwindSafe(|| write(&mut sse))).is_err() {
                     let _ = sse.event(
@@ -353,7 +354,7 @@ fn log(method: &str, path: &str, status: u16, start: Instant) {
         .take(16)
         .collect();
     let ms = start.elapsed().as_secs_f64() * 1000.0;
-    eprintln!("{} {method} {path} {status} {ms:.1}ms", crate::time::now());
+    crate::log::line(&format!("{method} {path} {status} {ms:.1}ms"));
 }
 
 #[cfg(test)]

@@ -86,6 +86,11 @@ pub(super) fn run(args: Args, ctx: &ToolCtx<'_>) -> Result<ToolOutput, ToolOutpu
         .stdout(writer)
         .stderr(writer2)
         .process_group(0);
+    // The model reads whatever bash prints: keep the server's secrets out of its
+    // environment (provider keys, the server token).
+    for var in crate::credentials::secret_env_vars() {
+        command.env_remove(var);
+    }
     let spawned = command.spawn();
     // The Command holds the parent's copies of the pipe's write end: drop them, or
     // the reader would never see end-of-file.
