@@ -309,27 +309,32 @@ fn bash_timeout_kills_the_whole_process_group() {
 fn bash_cancel_stops_a_running_command_quickly() {
     let dir = TempDir::new();
     let cancel = Cancel::new();
+    // Cancel once the command has visibly started (it touches a file).
+    let marker = dir.path().join("started");
     let canceller = {
         let cancel = cancel.clone();
+        let marker = marker.clone();
         std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(200));
+            while !marker.exists() {
+                std::thread::sleep(Duration::from_millis(5));
+            }
             cancel.cancel();
+            Instant::now()
         })
     };
-    let started = Instant::now();
     let out = tools::run(
         "bash",
-        &json!({"command": "echo begun; sleep 30"}),
+        &json!({"command": "echo begun; touch started; sleep 30"}),
         &ToolCtx {
             work_dir: Some(dir.path()),
             cancel: &cancel,
         },
     );
-    canceller.join().unwrap();
+    let cancelled_at = canceller.join().unwrap();
     assert!(
-        started.elapsed() < Duration::from_millis(1500),
+        cancelled_at.elapsed() < Duration::from_millis(1500),
         "{:?}",
-        started.elapsed()
+        cancelled_at.elapsed()
     );
     assert_eq!(
         out,
