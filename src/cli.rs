@@ -16,7 +16,7 @@ pub const USAGE: &str = "\
 Usage: wingman serve [--port PORT] [--host HOST] [--db PATH] [--token TOKEN] [--insecure]
                      [--max-connections N]
        wingman tool NAME 'JSON' [--work-dir DIR]
-       wingman version | --version | --help";
+       wingman version | --version | --help | serve --help | tool --help";
 
 pub const SERVE_HELP: &str = "\
 wingman serve: run the HTTP API

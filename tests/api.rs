@@ -160,15 +160,19 @@ fn agent_validation_names_the_field() {
         ),
         (
             json!({"name": "a", "max_tokens": 0}),
-            "`max_tokens` must be a positive integer",
+            "`max_tokens` must be a positive integer (at most 4294967295)",
+        ),
+        (
+            json!({"name": "a", "max_tokens": 4294967296u64}),
+            "`max_tokens` must be a positive integer (at most 4294967295)",
         ),
         (
             json!({"name": "a", "max_tokens": -3}),
-            "`max_tokens` must be a positive integer",
+            "`max_tokens` must be a positive integer (at most 4294967295)",
         ),
         (
             json!({"name": "a", "max_steps": "5"}),
-            "`max_steps` must be a positive integer",
+            "`max_steps` must be a positive integer (at most 4294967295)",
         ),
         (
             json!({"name": "a", "temperature": 2.5}),
@@ -203,7 +207,10 @@ fn agent_validation_names_the_field() {
     let r = w.put(&format!("/agents/{id}"), &json!({"max_steps": 0}));
     assert_eq!(
         (r.status, r.json()),
-        (400, error("`max_steps` must be a positive integer"))
+        (
+            400,
+            error("`max_steps` must be a positive integer (at most 4294967295)")
+        )
     );
     assert_eq!(
         w.get("/agents").json().as_array().unwrap().len(),
@@ -463,6 +470,10 @@ fn credential_validation() {
         ),
         (
             json!({"providers": {"anthropic": {"type": "api_key", "key": "k", "base_url": "ftp://x"}}}),
+            "`providers.anthropic.base_url` must be an http:// or https:// URL",
+        ),
+        (
+            json!({"providers": {"anthropic": {"type": "api_key", "key": "k", "base_url": "http://"}}}),
             "`providers.anthropic.base_url` must be an http:// or https:// URL",
         ),
         (

@@ -63,7 +63,7 @@ pub fn positive_u32(obj: &Object, field: &str) -> Result<Option<u32>, ApiError> 
         None => Ok(None),
         Some(v) => match v.as_u64() {
             Some(n) if n >= 1 && n <= u64::from(u32::MAX) => Ok(Some(n as u32)),
-            _ => Err(bad(field, "a positive integer")),
+            _ => Err(bad(field, "a positive integer (at most 4294967295)")),
         },
     }
 }
@@ -143,11 +143,11 @@ mod tests {
         assert_eq!(positive_u32(&o, "n").unwrap(), Some(3));
         assert_eq!(
             positive_u32(&o, "z").unwrap_err().to_string(),
-            "`z` must be a positive integer"
+            "`z` must be a positive integer (at most 4294967295)"
         );
         assert_eq!(
             positive_u32(&o, "f").unwrap_err().to_string(),
-            "`f` must be a positive integer"
+            "`f` must be a positive integer (at most 4294967295)"
         );
         assert_eq!(nullable_f64(&o, "f").unwrap(), Some(Some(1.5)));
         assert_eq!(

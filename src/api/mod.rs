@@ -65,7 +65,7 @@ fn route(app: &Arc<App>, req: &Request) -> Result<Response, ApiError> {
         },
         // Model ids may contain '/': everything after /models/ is the id.
         ["provider", name, "models", id @ ..] => match method {
-            Get => providers::model(name, &id.join("/")),
+            Get => providers::model(app, name, &id.join("/")),
             _ => not_allowed(&["GET"]),
         },
         ["agents"] => match method {

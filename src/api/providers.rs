@@ -61,8 +61,18 @@ pub fn models(app: &App, name: &str) -> Result<Response, ApiError> {
     Ok(Response::ok(&live))
 }
 
-pub fn model(name: &str, id: &str) -> Result<Response, ApiError> {
+pub fn model(app: &App, name: &str, id: &str) -> Result<Response, ApiError> {
     let provider = find(name)?;
+    if provider.models().is_none() {
+        // No catalog (ollama…): look the id up in the live list, as /models does.
+        let stored = app.store.credential(name)?;
+        let live = credentials::resolve(provider, stored.as_ref())
+            .map(|(endpoint, _)| app.provider.list_models(&endpoint))
+            .unwrap_or_default();
+        return live.get(id).map(Response::ok).ok_or_else(|| {
+            ApiError::NotFound(format!("provider `{name}` does not list a model `{id}`"))
+        });
+    }
     provider.model(id).map(Response::ok).ok_or_else(|| {
         ApiError::NotFound(format!(
             "provider `{name}` has no model `{id}` in the catalog"
@@ -128,7 +138,7 @@ pub fn set_auth(app: &App, req: &Request) -> Result<Response, ApiError> {
         }
         let base_url = body::string(entry, "base_url").map_err(|_| bad_type(&field("base_url")))?;
         if let Some(url) = &base_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
+            && !has_http_host(url)
         {
             return Err(ApiError::BadRequest(format!(
                 "`{}` must be an http:// or https:// URL",
@@ -155,6 +165,15 @@ pub fn set_auth(app: &App, req: &Request) -> Result<Response, ApiError> {
     }
     app.store.put_credentials(&credentials)?;
     Ok(Response::ok(&json!({"status": "ok"})))
+}
+
+/// `http(s)://` followed by a host.
+fn has_http_host(url: &str) -> bool {
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"));
+    rest.and_then(|r| r.split(['/', '?', '#']).next())
+        .is_some_and(|host| !host.is_empty())
 }
 
 fn bad_type(field: &str) -> ApiError {

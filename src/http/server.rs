@@ -325,10 +325,12 @@ fn authorized(request: &Request, token: Option<&str>) -> bool {
     if request.method == Method::Get && request.segments == ["health"] {
         return true;
     }
+    // The scheme name is case-insensitive (RFC 9110 §11.1).
     let given = request
         .header("authorization")
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map_or("", |(_, token)| token);
     constant_time_eq(given.trim().as_bytes(), token.as_bytes())
 }
 
@@ -374,6 +376,8 @@ mod tests {
         assert!(authorized(&with("Bearer s3cret"), Some("s3cret")));
         assert!(!authorized(&with("Bearer s3cre"), Some("s3cret")));
         assert!(!authorized(&with("s3cret"), Some("s3cret")));
+        assert!(authorized(&with("bearer s3cret"), Some("s3cret")));
+        assert!(!authorized(&with("Basic s3cret"), Some("s3cret")));
         assert!(authorized(&with(""), None));
         assert!(authorized(
             &Request::new(Method::Get, "/health", vec![], vec![]),
