@@ -37,7 +37,7 @@ pub(crate) fn request_body(request: &ChatRequest<'_>) -> Value {
             .collect();
         body.insert("tools".into(), Value::Array(tools));
     }
-    let messages: Vec<Value> = normalize(request.messages)
+    let messages: Vec<Value> = normalize(request.messages, !request.tools.is_empty())
         .iter()
         .map(|m| json!({"role": m.role.as_str(), "content": m.content.iter().map(block).collect::<Vec<_>>()}))
         .collect();

@@ -15,14 +15,17 @@ use super::error::quote;
 /// Raw tool arguments quoted in a parse error are cut here.
 const RAW_QUOTE_LIMIT: usize = 200;
 
-pub(crate) fn normalize(messages: &[Message]) -> Vec<Message> {
+/// `with_tools` is false when the request defines no tools: providers reject tool
+/// blocks then (a session continued with a tool-less agent), so earlier calls and
+/// results are kept as plain text the model can still read.
+pub(crate) fn normalize(messages: &[Message], with_tools: bool) -> Vec<Message> {
     let mut out: Vec<Message> = Vec::with_capacity(messages.len());
     for message in messages {
         let blocks = message
             .content
             .iter()
             .filter(|b| !matches!(b, Block::Text { text } if text.is_empty()))
-            .cloned();
+            .map(|b| if with_tools { b.clone() } else { as_text(b) });
         match out.last_mut() {
             Some(last) if last.role == message.role => last.content.extend(blocks),
             _ => out.push(Message {
@@ -47,6 +50,27 @@ pub(crate) fn normalize(messages: &[Message]) -> Vec<Message> {
             .sort_by_key(|b| !matches!(b, Block::ToolResult { .. }));
     }
     merged
+}
+
+fn as_text(block: &Block) -> Block {
+    match block {
+        Block::Text { .. } => block.clone(),
+        Block::ToolUse { name, input, .. } => Block::Text {
+            text: format!("[called tool {name} with {input}]"),
+        },
+        Block::ToolResult {
+            content, is_error, ..
+        } => {
+            let kind = if *is_error {
+                "tool error"
+            } else {
+                "tool result"
+            };
+            Block::Text {
+                text: format!("[{kind}: {content}]"),
+            }
+        }
+    }
 }
 
 /// A stored tool input as the provider must see it: always a JSON object (a call
@@ -108,13 +132,44 @@ mod tests {
             msg(Role::Assistant, vec![text("d"), text("")]),
         ];
         assert_eq!(
-            normalize(&history),
+            normalize(&history, true),
             vec![
                 msg(
                     Role::User,
                     vec![result("t1"), text("a"), text("b"), text("c")]
                 ),
                 msg(Role::Assistant, vec![text("d")]),
+            ]
+        );
+    }
+
+    #[test]
+    fn without_tools_tool_blocks_become_text() {
+        let history = vec![
+            Message {
+                role: Role::Assistant,
+                content: vec![Block::ToolUse {
+                    id: "t1".into(),
+                    name: "bash".into(),
+                    input: json!({"command": "ls"}),
+                }],
+            },
+            Message {
+                role: Role::User,
+                content: vec![result("t1"), text("next")],
+            },
+        ];
+        assert_eq!(
+            normalize(&history, false),
+            vec![
+                Message {
+                    role: Role::Assistant,
+                    content: vec![text(r#"[called tool bash with {"command":"ls"}]"#)]
+                },
+                Message {
+                    role: Role::User,
+                    content: vec![text("[tool result: out]"), text("next")]
+                },
             ]
         );
     }

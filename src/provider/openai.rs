@@ -50,7 +50,7 @@ pub(crate) fn request_body(provider: &str, request: &ChatRequest<'_>) -> Value {
     if !request.system.is_empty() {
         messages.push(json!({"role": "system", "content": request.system}));
     }
-    for message in normalize(request.messages) {
+    for message in normalize(request.messages, !request.tools.is_empty()) {
         let mut texts = Vec::new();
         let mut calls = Vec::new();
         for block in &message.content {
