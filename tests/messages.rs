@@ -630,6 +630,18 @@ fn a_second_message_while_running_is_409() {
     assert_eq!(s.message("third").status, 200);
 }
 
+/// The pid the sleeping command wrote to `pid` in the work dir, once it is there.
+fn sleeping_pid(s: &Setup) -> String {
+    let pid_file = s.work.path().join("pid");
+    assert!(eventually(Duration::from_secs(10), || {
+        std::fs::read_to_string(&pid_file).is_ok_and(|p| p.ends_with('\n'))
+    }));
+    std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
 /// A run whose first step starts `sleep 30` in bash and prints the shell's pid.
 fn start_sleeping_run(s: &Setup) -> (BufReader<std::net::TcpStream>, String) {
     s.fake.push(Reply::sse(
@@ -643,14 +655,7 @@ fn start_sleeping_run(s: &Setup) -> (BufReader<std::net::TcpStream>, String) {
     ));
     let mut reader = s.open_stream("sleep");
     assert_eq!(next_event(&mut reader).unwrap().name, "tool_use");
-    let pid_file = s.work.path().join("pid");
-    assert!(eventually(Duration::from_secs(10), || {
-        std::fs::read_to_string(&pid_file).is_ok_and(|p| p.ends_with('\n'))
-    }));
-    let pid = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .to_string();
+    let pid = sleeping_pid(s);
     assert!(alive(&pid));
     (reader, pid)
 }
@@ -910,14 +915,7 @@ fn a_blocking_client_that_leaves_aborts_the_run() {
         Some(&body),
         true,
     );
-    let pid_file = s.work.path().join("pid");
-    assert!(eventually(Duration::from_secs(10), || {
-        std::fs::read_to_string(&pid_file).is_ok_and(|p| p.ends_with('\n'))
-    }));
-    let pid = std::fs::read_to_string(&pid_file)
-        .unwrap()
-        .trim()
-        .to_string();
+    let pid = sleeping_pid(&s);
     let start = Instant::now();
     drop(conn);
     assert!(

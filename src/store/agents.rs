@@ -1,6 +1,6 @@
 //! Agents: stateless templates, one row each.
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, ToSql};
 
 use super::{Result, Store, from_json, new_id, to_json};
 use crate::types::Agent;
@@ -65,20 +65,10 @@ impl Store {
         let now = crate::time::now();
         let conn = self.conn();
         let id = new_id();
+        let tools = to_json(&p.tools)?;
         conn.execute(
             &format!("INSERT INTO agents ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?10)"),
-            params![
-                id,
-                p.name,
-                p.instructions,
-                to_json(&p.tools)?,
-                p.provider,
-                p.model,
-                p.max_tokens,
-                p.temperature,
-                p.max_steps,
-                now
-            ],
+            bind(&id, p, &tools, &now),
         )?;
         drop(conn);
         Ok(agent_from(id, p, now.clone(), now))
@@ -112,24 +102,14 @@ impl Store {
     /// Replaces every field; `None` when there is no such agent.
     pub fn update_agent(&self, id: &str, p: &AgentParams) -> Result<Option<Agent>> {
         let now = crate::time::now();
+        let tools = to_json(&p.tools)?;
         let conn = self.conn();
         let created_at: Option<String> = conn
             .query_row(
                 "UPDATE agents SET name = ?2, instructions = ?3, tools = ?4, provider = ?5, model = ?6,
                  max_tokens = ?7, temperature = ?8, max_steps = ?9, updated_at = ?10
                  WHERE id = ?1 RETURNING created_at",
-                params![
-                    id,
-                    p.name,
-                    p.instructions,
-                    to_json(&p.tools)?,
-                    p.provider,
-                    p.model,
-                    p.max_tokens,
-                    p.temperature,
-                    p.max_steps,
-                    now
-                ],
+                bind(&id, p, &tools, &now),
                 |r| r.get(0),
             )
             .optional()?;
@@ -142,6 +122,28 @@ impl Store {
             .execute("DELETE FROM agents WHERE id = ?1", [id])?
             > 0)
     }
+}
+
+/// ?1 id, ?2..?9 the fields in `COLUMNS` order, ?10 the time: the one parameter
+/// list both INSERT and UPDATE bind.
+fn bind<'a>(
+    id: &'a dyn ToSql,
+    p: &'a AgentParams,
+    tools: &'a dyn ToSql,
+    now: &'a dyn ToSql,
+) -> [&'a dyn ToSql; 10] {
+    [
+        id,
+        &p.name,
+        &p.instructions,
+        tools,
+        &p.provider,
+        &p.model,
+        &p.max_tokens,
+        &p.temperature,
+        &p.max_steps,
+        now,
+    ]
 }
 
 fn agent_from(id: String, p: &AgentParams, created_at: String, updated_at: String) -> Agent {
